@@ -1,0 +1,1 @@
+"""specnet test suite (a package, so sub-folder names like tests/io never shadow the stdlib)."""

@@ -1,0 +1,1 @@
+"""Zoo manifests and weights, installed as ``specnet._zoo`` (see setup.py)."""
