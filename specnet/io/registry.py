@@ -134,10 +134,10 @@ def _open(source: Any, label: str) -> tuple[str, Any]:
             raise SpectrumFormatError(
                 f"{label}: FITS file is truncated ({len(data)} bytes, not a multiple of 2880)")
         try:
-            hdul = fits.open(io.BytesIO(data), memmap=False)
-            hdul.verify("silentfix")
-            for hdu in hdul:  # force reading every HDU now, so truncation shows here
-                _ = hdu.data
+            hdul = fits.open(io.BytesIO(data), memmap=False, lazy_load_hdus=False)
+            # HDU data stays lazy (SDSS "full" files carry one table per exposure that no
+            # reader needs); a reader that touches a truncated HDU fails inside read_spectra,
+            # which names the file too.
         except Exception as exc:  # astropy raises many kinds here
             raise SpectrumFormatError(f"{label}: FITS file is truncated or corrupt ({exc})") from None
         return "fits", hdul
