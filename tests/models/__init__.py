@@ -1,0 +1,1 @@
+"""Tests of specnet.models (builders, registry, FLOP counts)."""

@@ -1,0 +1,1 @@
+"""Tests of specnet.zoo (manifests, weights, load/save, classify)."""
