@@ -1,0 +1,1 @@
+"""Tests of specnet.data: ingest, shards, tf.data pipelines, augmentation, precision, distribution."""
