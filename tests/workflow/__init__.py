@@ -1,0 +1,1 @@
+"""End-to-end workflows: fit, predict, the CLI and the README demo."""
