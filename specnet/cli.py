@@ -115,8 +115,10 @@ def _fmt(x: float) -> str:
 @click.option("--classes", help="Comma-separated class names for a new classifier, e.g. K1,K3,K5,K7.")
 @click.option("--name", help="Name written into the model's manifest.")
 @click.option("--config", "config_json", help='Builder overrides as JSON, e.g. \'{"widths": [8, 16, 16, 16]}\'.')
+@click.option("--augment", is_flag=True,
+              help="Augment training spectra in-graph: noise, RV shifts, calibration tilts, masked runs.")
 @click.option("--tensorboard", is_flag=True)
-def fit_cmd(arch_or_name, classes, config_json, **kw):
+def fit_cmd(arch_or_name, classes, config_json, augment, **kw):
     """Train an architecture or fine-tune a zoo model (ARCH_OR_NAME).
 
     Ends with OUTPUT/model (load it with specnet.zoo.load) and OUTPUT/report.
@@ -131,7 +133,13 @@ def fit_cmd(arch_or_name, classes, config_json, **kw):
 
     try:
         config = json.loads(config_json) if config_json else None
-        res = fit(arch_or_name, classes=classes.split(",") if classes else None, config=config, verbose=2, **kw)
+        aug = None
+        if augment:
+            from specnet.data import AugmentConfig
+
+            aug = AugmentConfig(seed=kw["seed"])
+        res = fit(arch_or_name, classes=classes.split(",") if classes else None, config=config, augment=aug,
+                  verbose=2, **kw)
     except (ValueError, FileExistsError) as exc:
         _fail(exc)
     click.echo(json.dumps(res.metrics, indent=2, default=str)[:2000])

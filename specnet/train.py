@@ -129,7 +129,8 @@ def _demo_arrays(manifest: dict, n: int, seed: int):
     return (x[tr], y[tr]), (x[va], y[va]), (x[te], y[te])
 
 
-def _dataset(source, manifest, out: Path, split: str, batch_size: int, shuffle: bool, seed: int):
+def _dataset(source, manifest, out: Path, split: str, batch_size: int, shuffle: bool, seed: int,
+             augment=None):
     """A ``tf.data.Dataset`` for arrays, a shard folder, a catalogue CSV or a folder of FITS."""
     from specnet import data
     from specnet.zoo.manifest import preprocess_config
@@ -138,7 +139,8 @@ def _dataset(source, manifest, out: Path, split: str, batch_size: int, shuffle: 
         return None
     if isinstance(source, tuple):
         x, y = source
-        return data.dataset_from_arrays(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return data.dataset_from_arrays(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                                        augment=augment, config=preprocess_config(manifest))
     source = Path(source)
     if source.is_dir() and (source / "manifest.json").exists():
         shard_dir = source
@@ -146,7 +148,7 @@ def _dataset(source, manifest, out: Path, split: str, batch_size: int, shuffle: 
         shard_dir = out / "cache" / split
         data.ingest(source, preprocess_config(manifest), shard_dir, task=manifest["task"],
                     classes=manifest["labels"].get("classes"), label_column=_label_column(source, manifest))
-    return data.make_dataset(shard_dir, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return data.make_dataset(shard_dir, batch_size=batch_size, shuffle=shuffle, seed=seed, augment=augment)
 
 
 def _label_column(source: Path, manifest: dict) -> str | None:
@@ -174,7 +176,7 @@ def fit(arch_or_name: str, train=None, val=None, test=None, *, demo: bool = Fals
         precision: str = "auto", output: str | os.PathLike = "specnet-run", seed: int = 0,
         resume: bool = False, overwrite: bool = False, patience: int = 5, survey: str | None = None,
         classes: list[str] | None = None, config: dict | None = None, tensorboard: bool = False,
-        name: str | None = None, verbose: int | str = "auto") -> FitResult:
+        name: str | None = None, augment=None, verbose: int | str = "auto") -> FitResult:
     """Train ``arch_or_name`` and write a loadable model directory and a report.
 
     Parameters
@@ -195,6 +197,9 @@ def fit(arch_or_name: str, train=None, val=None, test=None, *, demo: bool = Fals
         Run folder: ``checkpoints/``, ``log.csv``, ``model/``, ``report/``.
     resume : bool
         Continue an interrupted run from its last epoch checkpoint.
+    augment : specnet.data.AugmentConfig, optional
+        In-graph augmentation of the training split (extra noise, RV shifts,
+        flux-calibration tilts, masked runs); ``None`` for none.
     overwrite : bool
         Replace an existing finished run in ``output``.
     """
@@ -232,7 +237,7 @@ def fit(arch_or_name: str, train=None, val=None, test=None, *, demo: bool = Fals
     if train is None:
         raise ValueError("fit needs training data: a catalogue/folder/shards (--train) or demo=True (--demo). "
                          "Received: train=None")
-    ds_train = _dataset(train, manifest, out, "train", batch_size, True, seed)
+    ds_train = _dataset(train, manifest, out, "train", batch_size, True, seed, augment)
     ds_val = _dataset(val, manifest, out, "val", batch_size, False, seed)
     ds_test = _dataset(test, manifest, out, "test", batch_size, False, seed)
 
@@ -296,7 +301,9 @@ def _full_history(log_csv: Path, fallback: dict) -> dict:
             rows = list(csv.DictReader(fh))
         if rows:
             keys = [k for k in rows[0] if k != "epoch"]
-            return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+            missing = (None, "", "NA")  # CSVLogger writes NA for a metric an epoch lacks
+            series = {k: [float(r[k]) for r in rows if r.get(k) not in missing] for k in keys}
+            return {k: v for k, v in series.items() if v}
     return {k: [float(v) for v in vals] for k, vals in fallback.items()}
 
 
@@ -318,7 +325,7 @@ def _provenance(manifest, base, arch_or_name, demo, demo_size, train, val, test,
                  f"{manifest['input'].get('survey')}, n={demo_size}, split 7:1:2)") if demo else describe(train),
         "val": None if demo else describe(val), "test": None if demo else describe(test),
         "epochs_requested": epochs, "epochs_run": epochs_run, "batch_size": batch_size, "lr": lr,
-        "seed": seed, "precision": policy, "started_from": arch_or_name, "commit": _git_commit(),
+        "seed": seed, "precision": policy, "started_from": str(arch_or_name), "commit": _git_commit(),
         "versions": {"specnet": specnet.__version__, "keras": keras.__version__},
     }
     previous = dict(manifest.get("training") or {})
