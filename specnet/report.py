@@ -65,12 +65,13 @@ def markdown_table(rows: Sequence[Mapping], columns, floatfmt: str = ".3f") -> s
     | K     |   3 | 0.500 |
     """
     if isinstance(columns, Mapping):
-        spec = [(k, str(h)) for k, h in columns.items()]
+        spec = [(k, _cell(str(h), floatfmt)) for k, h in columns.items()]
     elif isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence) or not columns:
         raise ValueError(f"columns must be a non-empty sequence of keys or (key, header) pairs, or a dict. "
                          f"Received: columns={columns!r}")
     else:
         spec = [(c[0], str(c[1])) if isinstance(c, tuple) and len(c) == 2 else (c, str(c)) for c in columns]
+        spec = [(k, _cell(h, floatfmt)) for k, h in spec]  # headers escape "|" like cells
     if isinstance(rows, Mapping) or not all(isinstance(r, Mapping) for r in rows):
         raise ValueError(f"rows must be a list of dicts. Received: rows={rows!r:.80}")
     cells = [[_cell(row.get(key), floatfmt) for key, _ in spec] for row in rows]
