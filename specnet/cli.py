@@ -184,8 +184,10 @@ def predict_cmd(model, files, catalog, output, batch_size, n_jobs, rejects):
 @click.argument("model")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--output", required=True, type=click.Path(file_okay=False))
-@click.option("--method", type=click.Choice(["gradcam", "gradcam++", "scorecam"]), default="gradcam",
-              show_default=True)
+@click.option("--method", type=click.Choice(["hirescam", "gradcam", "gradcam++", "scorecam", "layercam"]),
+              default="hirescam", show_default=True,
+              help="HiResCAM equals Grad-CAM on the ResNet and, unlike it, localises on the "
+                   "Flatten-head CNN and BERT-CNN classifiers.")
 def explain_cmd(model, files, output, method):
     """Grad-CAM maps for FILES with MODEL: one PNG each, maps.npz/csv, class means.
 
