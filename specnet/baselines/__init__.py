@@ -7,15 +7,15 @@ All use channel 0 as the feature vector; only :class:`TemplateChi2` can weight
 pixels, so it is the one that honours the mask (weight 0). The others rely on the
 preprocessing having filled masked pixels (:func:`specnet.preprocess.fill_masked`).
 
-=================  ==========================================================  ======================
-name               estimator                                                   task
-=================  ==========================================================  ======================
-``"kernel"``       :class:`KernelRegression` — Nadaraya–Watson, adaptive h      subtype regression
-``"adaboost"``     :class:`AdaBoostCART` — AdaBoost.R2 over CART trees          subtype regression
-``"kmeans"``       :class:`KMeansSubtype` — K-Means, cluster → median/majority  regression or classes
-``"svm"``          :class:`SVMClassifier` — StandardScaler + SVC (Liu & Wang)   classification
-``"chi2"``         :class:`TemplateChi2` — minimum χ² against labelled templates  template label
-=================  ==========================================================  ======================
+=================  ==============================================================  ======================
+name               estimator                                                       task
+=================  ==============================================================  ======================
+``"kernel"``       :class:`KernelRegression` — Nadaraya–Watson, adaptive h         subtype regression
+``"adaboost"``     :class:`AdaBoostCART` — AdaBoost.R2 over CART trees             subtype regression
+``"kmeans"``       :class:`KMeansSubtype` — K-Means, cluster → median/majority     regression or classes
+``"svm"``          :class:`SVMClassifier` — StandardScaler + SVC (Liu & Wang)      classification
+``"chi2"``         :class:`TemplateChi2` — minimum χ² against labelled templates   template label
+=================  ==============================================================  ======================
 
 Every estimator is a :class:`sklearn.base.BaseEstimator` (``get_params``,
 ``set_params``, :func:`sklearn.base.clone`, usable in ``Pipeline``/``GridSearchCV``) with

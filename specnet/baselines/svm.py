@@ -42,6 +42,8 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
     class_weight : dict, "balanced" or None
     random_state : int or None, default 0
 
+    Notes
+    -----
     For class probabilities wrap the model in
     ``sklearn.calibration.CalibratedClassifierCV(SVMClassifier(), ensemble=False)``
     (``SVC(probability=True)`` is deprecated since scikit-learn 1.9).

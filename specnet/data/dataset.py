@@ -205,7 +205,8 @@ def dataset_from_arrays(X: np.ndarray, y: np.ndarray, batch_size: int = 32, shuf
     config : PreprocessConfig, optional
         Tells whether ``X`` has a mask channel and gives the grid step, fill and
         clip used by augmentation (without it: no mask channel, step 1e-4, "interp", no clip).
-    Other parameters as :func:`make_dataset`.
+    batch_size, shuffle, shuffle_buffer, augment, deterministic, seed, repeat, prefetch_to_device, drop_remainder
+        As in :func:`make_dataset`.
 
     Example
     -------
@@ -251,8 +252,11 @@ def dataset_from_spectra(spectra: Sequence, labels: Sequence, config, task: str 
     task, classes : as in :func:`specnet.data.ingest`
     **kwargs : passed to :func:`dataset_from_arrays`
 
-    Raises ``LabelError`` for a label that is not a usable type (filter first,
-    or ingest to shards, which turns them into rejects).
+    Raises
+    ------
+    LabelError
+        For a label that is not a usable type (filter first, or ingest to
+        shards, which turns them into rejects).
     """
     from specnet.data.catalogue import label_to_target
     from specnet.preprocess import preprocess

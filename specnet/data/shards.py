@@ -13,21 +13,21 @@ whole member array at once and cannot be parallelised by ``interleave``;
 
 Record layout (one spectrum per ``tf.train.Example``)
 -----------------------------------------------------
-========  ===========  ==========================================================
-feature   type         content
-========  ===========  ==========================================================
-``x``     bytes        flux channels, little-endian ``float16`` (default) or
-                       ``float32``, C-order ``(npix, x_channels)``. The
-                       bad-pixel mask channel is *not* stored here.
-``mask``  bytes        the bad-pixel mask (True = bad), ``np.packbits`` big-bit-
-                       order, ``ceil(npix / 8)`` bytes. When the preprocessing
-                       config has ``mask_channel=True`` the reader appends it
-                       as the last channel (1.0 = bad), so ``x`` comes back as
-                       ``(npix, x_channels + 1)`` exactly as ``preprocess`` made it.
-``label`` float/int64  subtype (regression) or class index (classification)
-``id``    bytes        the spectrum id (obsid, plate-mjd-fiber, ...)
-``path``  bytes        the source file
-========  ===========  ==========================================================
+==========  ===========  ==========================================================
+feature     type         content
+==========  ===========  ==========================================================
+``x``       bytes        flux channels, little-endian ``float16`` (default) or
+                         ``float32``, C-order ``(npix, x_channels)``. The
+                         bad-pixel mask channel is *not* stored here.
+``mask``    bytes        the bad-pixel mask (True = bad), ``np.packbits`` big-bit-
+                         order, ``ceil(npix / 8)`` bytes. When the preprocessing
+                         config has ``mask_channel=True`` the reader appends it
+                         as the last channel (1.0 = bad), so ``x`` comes back as
+                         ``(npix, x_channels + 1)`` exactly as ``preprocess`` made it.
+``label``   float/int64  subtype (regression) or class index (classification)
+``id``      bytes        the spectrum id (obsid, plate-mjd-fiber, ...)
+``path``    bytes        the source file
+==========  ===========  ==========================================================
 
 The Example protobuf is encoded here in pure Python (a few lines of varint
 code), so ingest workers never import TensorFlow; only the writer in the main

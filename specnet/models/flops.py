@@ -17,7 +17,7 @@ Add, Subtract, Multiply    (inputs − 1) per element
 MaxPooling1D / AvgPool1D   (pool − 1) / pool per output element
 Global{Average,Max}Pool    1 per input element
 LabelScale                 2 per element; PositionEmbedding 1 per element
-Flatten, Reshape, Dropout, Concatenate, Input: 0
+Flatten, Reshape, Dropout  0 (also Concatenate, InputLayer)
 =========================  =========================================================
 
 Layers of other types with no weights count 0 (a ``UserWarning`` names them);
