@@ -40,7 +40,7 @@ def main():
 @click.option("--output", default="specnet-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the mock files, the trained model, predictions and report.")
 @click.option("--n", "n_spectra", default=1500, show_default=True, help="Mock spectra to train on.")
-@click.option("--epochs", default=8, show_default=True)
+@click.option("--epochs", default=12, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 def demo(output, n_spectra, epochs, seed):
     """The main job on the embedded default, end to end, with no external file.
@@ -52,7 +52,7 @@ def demo(output, n_spectra, epochs, seed):
 
     \b
     Example:
-      specnet demo --output specnet-demo --epochs 8
+      specnet demo --output specnet-demo --epochs 12
     """
     from specnet.demo import demo_spectra
     from specnet.metrics import regression_metrics

@@ -54,6 +54,23 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[i:i + size]
 
 
+def _bounded_map(pool, chunks, in_flight: int):
+    """``pool.map(_read_chunk, chunks)`` in order, with at most ``in_flight`` chunks read ahead.
+
+    ``Executor.map`` submits every chunk at once, so parsed spectra would pile up
+    whenever the model is slower than the readers; this keeps memory flat.
+    """
+    from collections import deque
+
+    pending = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_read_chunk, chunk))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def _done_paths(partial: Path, rejects: Path) -> set[str]:
     done = set()
     for f in (partial, rejects):
@@ -127,7 +144,7 @@ def predict_files(model, files: Iterable[str] | str | os.PathLike, output: str |
     chunks = _chunks(todo, batch_size)
     pool = ProcessPoolExecutor(n_jobs) if n_jobs > 1 else None
     try:
-        results = pool.map(_read_chunk, chunks) if pool else map(_read_chunk, chunks)
+        results = _bounded_map(pool, chunks, 2 * n_jobs) if pool else map(_read_chunk, chunks)
         writer = fh = None
         rej_new = not rejects.exists()
         with open(rejects, "a", newline="") as rfh:

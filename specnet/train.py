@@ -209,7 +209,7 @@ def fit(arch_or_name: str, train=None, val=None, test=None, *, demo: bool = Fals
     from specnet.data import get_strategy, prepare_model, set_precision
     from specnet.report import write_report
 
-    out = Path(output)
+    out = _worker_output(Path(output))
     backup = out / "checkpoints" / "backup"
     if out.exists() and any(out.iterdir()) and not resume:
         if not overwrite:
@@ -290,6 +290,22 @@ def fit(arch_or_name: str, train=None, val=None, test=None, *, demo: bool = Fals
     model_dir = out / "model"
     manifest = zoo.save(model, manifest, model_dir)
     return FitResult(out, model_dir, report_dir, history, metrics_, manifest)
+
+
+def _worker_output(out: Path) -> Path:
+    """``out`` on the chief; ``out/worker-<i>`` on the other workers of a ``TF_CONFIG`` cluster.
+
+    Under MultiWorkerMirroredStrategy every worker runs the same ``fit`` and must
+    save (checkpoints, model, report), but only the chief's copy is the result;
+    the others write beside it so they never clobber it.
+    """
+    cfg = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = cfg.get("task") or {}
+    kind, index = task.get("type"), int(task.get("index", 0))
+    has_chief = "chief" in (cfg.get("cluster") or {})
+    if kind is None or kind == "chief" or (kind == "worker" and index == 0 and not has_chief):
+        return out
+    return out / f"{kind}-{index}"
 
 
 def _full_history(log_csv: Path, fallback: dict) -> dict:
