@@ -251,8 +251,8 @@ def set_seed(seed: int) -> None:
 def recalibrate_batchnorm(model, X, batch_size: int = 64) -> int:
     """Re-estimate every BatchNormalization layer's moving mean/variance on ``X`` ("precise BN").
 
-    Keras keeps exponential moving averages (momentum 0.99), which are still far from the
-    data after the few hundred steps of a short run, so inference-mode predictions would
+    Keras keeps exponential moving averages (momentum 0.99 by default, 0.9 in the ResNet), which lag
+    the data after the few hundred steps of a short run, so inference-mode predictions would
     be off. Here each layer's momentum is set per batch to ``i / (i + 1)``, so the moving
     statistics become the exact average of the batch statistics over ``X``; weights are
     untouched, and the momentum is restored afterwards (Wu & Johnson 2021, "Rethinking
