@@ -50,3 +50,16 @@ def test_readme_demo_runs_end_to_end_small(tmp_path):
     assert res.exit_code == 0, res.output
     assert "MAE" in res.output and (tmp_path / "d" / "predictions.csv").exists()
     assert (tmp_path / "d" / "run" / "model" / "manifest.json").exists()
+
+
+def test_explain_cli_writes_maps_pngs_and_rejects(tiny_run, tmp_path):
+    bad = tmp_path / "broken.fits"
+    bad.write_bytes(b"SIMPLE  =                    T" + b" " * 100)
+    files = [str(FIXTURES / "lamost/dr10_table/3706009.fits"), str(FIXTURES / "lamost/dr10_table/3709137.fits"),
+             str(bad)]
+    out = tmp_path / "cams"
+    res = CliRunner().invoke(main, ["explain", str(tiny_run.model_dir), *files, "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(list(out.glob("*.png"))) >= 2 and (out / "maps.npz").exists() and (out / "maps.csv").exists()
+    rejects = (out / "rejects.csv").read_text()
+    assert "broken.fits" in rejects
