@@ -25,23 +25,27 @@ def main(argv=None) -> int:
     ap.add_argument("--model")
     ap.add_argument("--workdir", default="bench-predict-work")
     args = ap.parse_args(argv)
-    work = Path(args.workdir)
+    # This process stays small and never imports TensorFlow: on Linux a child's peak RSS
+    # (ru_maxrss) includes what its parent held when it forked, so the mock files and the
+    # tiny model are made by child processes too.
+    work = Path(args.workdir).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    cli = [sys.executable, "-m", "specnet.cli"]
     cat = work / "mock" / "catalogue.csv"
     if not cat.exists() or sum(1 for _ in open(cat)) - 1 < args.n:
-        from specnet.demo import demo_spectra
-
         t = time.perf_counter()
-        demo_spectra(args.n, seed=5, out_dir=work / "mock")
+        subprocess.run(cli + ["simulate", "--n", str(args.n), "--seed", "5", "--output", str(work / "mock")],
+                       check=True, env=env, stdout=subprocess.DEVNULL)
         print(f"wrote {args.n} mock FITS files in {time.perf_counter() - t:.0f} s")
     model = args.model
     if model is None:
         model = str(work / "tiny" / "model")
         if not Path(model, "manifest.json").exists():
-            from specnet.train import fit
-
-            fit("resnet_regressor", demo=True, demo_size=200, epochs=1, output=work / "tiny", overwrite=True,
-                config={"stem_filters": 4, "widths": [4, 8, 8, 8], "head_units": 8}, verbose=0)
+            subprocess.run(cli + ["fit", "resnet_regressor", "--demo", "--demo-size", "200", "--epochs", "1",
+                                  "--overwrite", "--output", str(work / "tiny"), "--config",
+                                  '{"stem_filters": 4, "widths": [4, 8, 8, 8], "head_units": 8}'],
+                           check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(cat, newline="") as fh:
         paths = [str(work / "mock" / r["path"]) for r in csv.DictReader(fh)][: args.n]
     print(f"command: python benchmarks/bench_predict_memory.py --n {args.n}")
@@ -56,13 +60,16 @@ def main(argv=None) -> int:
         for f in (out, work / f"pred-{n}.rejects.csv"):
             f.unlink(missing_ok=True)
         t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "specnet.cli", "predict", model, "--catalog", str(sub),
-                                 "--output", str(out)], env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        proc = subprocess.Popen(cli + ["predict", model, "--catalog", str(sub), "--output", str(out)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the running max
         dt = time.perf_counter() - t
         if status != 0:
             raise SystemExit(f"specnet predict failed on {n} files (status {status})")
+        with open(out) as fh:
+            written = sum(1 for _ in fh) - 1
+        if written != n:
+            raise SystemExit(f"only {written} of {n} rows written: see {out.with_name(out.stem + '.rejects.csv')}")
         print(f"{n:>8}{usage.ru_maxrss / 1024:>15.0f}{n / dt:>11.0f}")
     return 0
 
