@@ -48,8 +48,8 @@ def saved_dirs(tmp_path_factory):
 
 def test_untrained_entry_with_weights_true_says_what_to_do():
     with pytest.raises(ZooError, match="not trained yet") as info:
-        zoo.load("resnet-lamost")
-    assert "weights=False" in str(info.value) and "resnet-lamost" in str(info.value)
+        zoo.load("bertcnn-sdss-k")
+    assert "weights=False" in str(info.value) and "bertcnn-sdss-k" in str(info.value)
 
 
 def test_unknown_name_lists_close_matches():

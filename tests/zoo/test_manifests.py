@@ -9,6 +9,9 @@ import pytest
 from specnet import models, zoo
 from specnet.errors import ZooError
 from specnet.preprocess import PreprocessConfig
+from specnet.zoo.manifest import zoo_dir
+
+ZOO_DIR = zoo_dir()
 
 EXPECTED = {
     "resnet-lamost": ("resnet_regressor", None),
@@ -57,7 +60,16 @@ def test_manifest_is_schema_valid_and_consistent(name):
             assert manifest["config"]["num_classes"] == len(classes)
             assert survey == "sdss" and pre.normalisation == "minmax"
             assert 3799 < pre.grid.wave[0] < 3801 and 9197 < pre.grid.wave[-1] < 9201
-        assert manifest["weights"] is None and manifest["metrics"] == {}
+        if manifest["weights"] is None:
+            assert manifest["metrics"] == {}
+        else:  # a trained entry: its file is in zoo/ with the recorded size and hash, and it has metrics
+            import hashlib
+
+            path = ZOO_DIR / manifest["weights"]["file"]
+            data = path.read_bytes()
+            assert len(data) == manifest["weights"]["size"] <= 20_000_000
+            assert hashlib.sha256(data).hexdigest() == manifest["weights"]["sha256"]
+            assert manifest["metrics"] and manifest["training"]["stages"]
     assert manifest["citations"] and manifest["licence"]
 
 
@@ -118,6 +130,7 @@ def test_info_and_format_info():
     assert zoo.info("resnet-lamost")["name"] == "resnet-lamost"
     text = zoo.format_info("resnet-lamost")
     assert text.startswith("resnet-lamost — resnet_regressor (regression)")
-    for part in ("3700.0–9099.1 Å vacuum", "3909 px", "continuum", "not trained yet", "MFLOP", "Wang"):
+    for part in ("3700.0–9099.1 Å vacuum", "3909 px", "continuum", "MFLOP", "Wang"):
         assert part in text, part
+    assert "not trained yet" in zoo.format_info("bertcnn-sdss-k")
     assert "K1, K3, K5, K7" in zoo.format_info("cnn-sdss-k")
