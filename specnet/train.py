@@ -351,7 +351,3 @@ def _provenance(manifest, base, arch_or_name, demo, demo_size, train, val, test,
     stages.append(stage)
     return {"stages": stages, **{k: v for k, v in stage.items() if k != "versions"}}
 
-
-def write_json(path, obj) -> None:
-    """Write ``obj`` as indented JSON (numpy scalars converted)."""
-    Path(path).write_text(json.dumps(obj, indent=2, default=lambda o: o.item() if hasattr(o, "item") else str(o)))

@@ -217,38 +217,39 @@ def draw_snr(rng: np.random.Generator, n: int, snr) -> np.ndarray:
     >>> draw_snr(np.random.default_rng(0), 3, 20.0).tolist()
     [20.0, 20.0, 20.0]
     """
-    if callable(snr):
-        out = np.asarray(snr(rng, n), dtype=float)
-    elif np.isscalar(snr):
-        out = np.full(n, float(snr))
-    else:
-        arr = np.asarray(snr, dtype=float)
-        if arr.shape == (2,) and n != 2:
-            lo, hi = arr
-            if not (0 < lo <= hi):
-                raise ValueError(f"snr range must satisfy 0 < lo <= hi. Received: snr={tuple(snr)!r}")
-            out = np.exp(rng.uniform(math.log(lo), math.log(hi), size=n))
-        else:
-            out = arr
-    if out.shape != (n,) or not np.all(np.isfinite(out)) or np.any(out <= 0):
-        raise ValueError(f"snr must give {n} finite positive values (a (lo, hi) range, a scalar, an array "
-                         f"of length n or a callable(rng, n)). Received: snr={snr!r}")
-    return out
+    return _draw(rng, n, snr, None, "snr", lo=0.0, log=True)
 
 
-def _draw(rng, n, spec, default: Callable[[], np.ndarray], name: str, lo=-np.inf) -> np.ndarray:
-    if spec is None:
+def _draw(rng, n, spec, default: Callable[[], np.ndarray] | None, name: str, lo=-np.inf,
+          log: bool = False) -> np.ndarray:
+    """``n`` values from ``spec``: ``None`` (``default()``), a callable ``f(rng, n)``, a scalar,
+    an array of ``n``, or a ``(lo, hi)`` range drawn uniformly (log-uniformly with ``log``,
+    which also makes the bound ``lo`` strict). Every value must be finite and not below ``lo``."""
+    if spec is None and default is not None:
         return default()
     if callable(spec):
         out = np.asarray(spec(rng, n), dtype=float)
+    elif spec is None:
+        out = np.full(0, np.nan)  # no default: rejected below
     elif np.isscalar(spec):
         out = np.full(n, float(spec))
     else:
         arr = np.asarray(spec, dtype=float)
-        out = rng.uniform(arr[0], arr[1], size=n) if (arr.shape == (2,) and n != 2) else arr
-    if out.shape != (n,) or not np.all(np.isfinite(out)) or np.any(out < lo):
-        raise ValueError(f"{name} must give {n} finite values (a (lo, hi) uniform range, a scalar, an array of "
-                         f"length n or a callable(rng, n)). Received: {name}={spec!r}")
+        if arr.shape == (2,) and n != 2:
+            if log:
+                if not (0 < arr[0] <= arr[1]):
+                    raise ValueError(f"{name} range must satisfy 0 < lo <= hi. Received: {name}={tuple(spec)!r}")
+                out = np.exp(rng.uniform(math.log(arr[0]), math.log(arr[1]), size=n))
+            else:
+                out = rng.uniform(arr[0], arr[1], size=n)
+        else:
+            out = arr
+    below = np.any(out <= lo) if log else np.any(out < lo)
+    if out.shape != (n,) or not np.all(np.isfinite(out)) or below:
+        kind = "positive " if log else ""
+        draw = "log-uniform" if log else "uniform"
+        raise ValueError(f"{name} must give {n} finite {kind}values (a (lo, hi) {draw} range, a scalar, an array "
+                         f"of length n or a callable(rng, n)). Received: {name}={spec!r}")
     return out
 
 
