@@ -174,7 +174,7 @@ def load(name_or_path, weights=True) -> ZooModel:
         except Exception as exc:  # wrong architecture, truncated HDF5, ...
             raise ZooError(f"{name}: cannot load weight file {path} into {manifest['architecture']}: "
                            f"{type(exc).__name__}: {exc}") from None
-    return ZooModel(model, manifest, source)
+    return ZooModel(model, manifest, source, trained=path is not None)
 
 
 def save(model, manifest: dict, directory: str | os.PathLike) -> dict:

@@ -188,6 +188,8 @@ def format_info(name_or_path) -> str:
     lines.append(f"  config:        {cfg}")
     if m["metrics"]:
         for split, vals in m["metrics"].items():
+            if isinstance(vals, builtins.list):  # e.g. per-spectrum real predictions: see the model card
+                continue
             vals = vals if isinstance(vals, dict) else {"value": vals}
             shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, (int, float)) else f"{k}={v}"
                               for k, v in vals.items() if not isinstance(v, (builtins.list, dict)))

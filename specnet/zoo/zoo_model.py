@@ -27,6 +27,9 @@ class ZooModel:
         Class names (classification), ``None`` for regression.
     thresholds : dict
         Flag thresholds (:mod:`specnet.zoo.flags` defaults updated by the manifest).
+    trained : bool
+        Whether trained weights were loaded (False for ``zoo.load(name, weights=False)``,
+        even when the manifest names a weight file).
 
     Example
     -------
@@ -35,9 +38,10 @@ class ZooModel:
     >>> zm.classify(["3703110.fits"])["label", "subtype", "flags"]  # doctest: +SKIP
     """
 
-    def __init__(self, model, manifest: dict, source: str | None = None):
+    def __init__(self, model, manifest: dict, source: str | None = None, trained: bool | None = None):
         self.model = model
         self.manifest = manifest
+        self.trained = bool(manifest.get("weights")) if trained is None else bool(trained)
         self.source = source
         self.preprocess_config = preprocess_config(manifest)
         self.task = manifest["task"]
@@ -63,7 +67,7 @@ class ZooModel:
         return float(self.manifest["labels"]["min"]), float(self.manifest["labels"]["max"])
 
     def __repr__(self) -> str:
-        trained = "trained" if self.manifest.get("weights") else "untrained"
+        trained = "trained" if self.trained else "untrained"
         return (f"ZooModel({self.name!r}, {self.manifest['architecture']}, {self.task}, "
                 f"input_shape={self.preprocess_config.input_shape}, {trained})")
 

@@ -23,3 +23,20 @@ def test_card_shows_mock_and_real_metrics_side_by_side():
     card = model_card(manifest)
     assert "Mock test split" in card and "Real LAMOST spectra, model trained on mock spectra only" in card
     assert "4.20" in card and "0.50" in card
+
+
+def test_classifier_card_compares_the_same_run_baselines_and_lists_real_predictions():
+    manifest = dict(zoo.info("bertcnn-sdss-f"))
+    manifest["metrics"] = {
+        "mock_test": {"n": 300, "accuracy": 0.9, "macro_f1": 0.89},
+        "real": {"n": 30, "n_exact": 29, "exact_accuracy": 0.41, "nearest_class_accuracy": 0.43,
+                 "mean_abs_subtype_error": 2.1},
+        "real_predictions": [{"path": "sdss/x.fits", "survey": "SDSS", "label": "F9", "predicted": "F5"}],
+        "same_run": {"svm": {"mock_test_accuracy": 0.97, "real": {"exact_accuracy": 0.2}},
+                     "chi2_sdss_eigen": {"mock_test_accuracy": None, "real": {"exact_accuracy": 0.3}}},
+        "paper_target_accuracy": 0.91}
+    card = model_card(manifest)
+    assert "accuracy on the 29 labelled with one of the classes" in card and "0.41" in card and "2.10" in card
+    assert "## Against the baselines trained in the same run" in card and "SVM (linear)" in card
+    assert "min-χ² to SDSS eigen-templates" in card and "0.97" in card and "accuracy 0.91" in card
+    assert "| sdss/x.fits" in card and "F5" in card

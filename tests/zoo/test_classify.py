@@ -22,6 +22,9 @@ COLUMNS = ["id", "label", "subtype", "uncertainty", "flags", "snr", "coverage", 
 
 
 def _load(name):
+    """The trained entry when its weights are in the package, else the architecture untrained."""
+    if zoo.info(name)["weights"]:
+        return zoo.load(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return zoo.load(name, weights=False)

@@ -46,10 +46,25 @@ def saved_dirs(tmp_path_factory):
     return out
 
 
-def test_untrained_entry_with_weights_true_says_what_to_do():
+def test_untrained_entry_with_weights_true_says_what_to_do(tmp_path):
+    manifest = zoo.info("bertcnn-sdss-k")
+    manifest.update(name="bertcnn-draft", weights=None, metrics={})
+    (tmp_path / "bertcnn-draft.json").write_text(json.dumps(manifest))
     with pytest.raises(ZooError, match="not trained yet") as info:
-        zoo.load("bertcnn-sdss-k")
-    assert "weights=False" in str(info.value) and "bertcnn-sdss-k" in str(info.value)
+        zoo.load(tmp_path / "bertcnn-draft.json")
+    assert "weights=False" in str(info.value) and "bertcnn-draft" in str(info.value)
+    assert "not trained yet" in zoo.format_info(tmp_path / "bertcnn-draft.json")
+    with pytest.warns(UserWarning, match="not trained yet"):
+        assert not zoo.load(tmp_path / "bertcnn-draft.json", weights=False).trained
+
+
+@pytest.mark.parametrize("name", zoo.list())
+def test_weights_false_builds_an_untrained_model_even_for_a_trained_entry(name):
+    with pytest.warns(UserWarning, match="random, untrained weights"):
+        zm = zoo.load(name, weights=False)
+    assert not zm.trained and repr(zm).endswith("untrained)")
+    if zoo.info(name)["weights"]:
+        assert zoo.load(name).trained and repr(zoo.load(name)).endswith(", trained)")
 
 
 def test_unknown_name_lists_close_matches():

@@ -132,5 +132,4 @@ def test_info_and_format_info():
     assert text.startswith("resnet-lamost — resnet_regressor (regression)")
     for part in ("3700.0–9099.1 Å vacuum", "3909 px", "continuum", "MFLOP", "Wang"):
         assert part in text, part
-    assert "not trained yet" in zoo.format_info("bertcnn-sdss-k")
     assert "K1, K3, K5, K7" in zoo.format_info("cnn-sdss-k")

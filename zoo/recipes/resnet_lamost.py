@@ -102,6 +102,14 @@ def chi2_baseline(lib_path: Path, pre, x_real, y_real):
     return regression_metrics(y_real, pred), len(temps)
 
 
+class Stage1:
+    """A finished stage-1 run read back from its model folder (``--stage1``)."""
+
+    def __init__(self, model_dir: Path):
+        self.model_dir = model_dir
+        self.manifest = json.loads((model_dir / "manifest.json").read_text())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--templates", default=str(SHARED / "templates"))
@@ -112,6 +120,11 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="runs/resnet-lamost")
+    ap.add_argument("--ft-lr", type=float, default=2e-4, help="fine-tuning learning rate")
+    ap.add_argument("--real-repeat", type=int, default=10, help="copies of each real spectrum per fine-tuning epoch")
+    ap.add_argument("--ft-mock", type=int, default=1500, help="mock spectra mixed into fine-tuning")
+    ap.add_argument("--stage1", help="a finished stage-1 model folder (e.g. runs/resnet-lamost/stage1_mock/model): "
+                    "skip pretraining, mix fresh mock spectra (seed+1) into fine-tuning")
     ap.add_argument("--quick", action="store_true", help="tiny sizes to check the recipe runs")
     ap.add_argument("--install", action="store_true", help="write the weights and manifest into zoo/")
     args = ap.parse_args(argv)
@@ -136,16 +149,23 @@ def main(argv=None) -> int:
     lib = TemplateLibrary.from_path(args.templates)
     libraries = sorted(set(lib.libraries))
     print(f"      {len(lib)} templates: {libraries}", flush=True)
-    x, y = mock_arrays(lib, args.n, pre, args.seed)
-    tr, va, te = stratified_split(y, seed=args.seed)
-
-    print(f"[2/5] stage 1: mock pretraining on {len(tr)} spectra", flush=True)
     aug = AugmentConfig(noise_snr=None, rv_shift_kms=15.0, tilt=0.05, mask_runs=0.3, seed=args.seed)
-    config = {k: v for k, v in entry["config"].items() if k != "input_shape"}
-    stage1 = fit("resnet_regressor", survey="lamost-lrs", config=config, train=(x[tr], y[tr]), val=(x[va], y[va]), test=(x[te], y[te]),
-                 epochs=args.epochs, batch_size=64, lr=1e-3, seed=args.seed, patience=3, augment=aug,
-                 output=out / "stage1_mock", overwrite=True, name="resnet-lamost", verbose=2)
-    mock_test = stage1.metrics
+    if args.stage1:
+        print(f"[2/5] stage 1: reusing {args.stage1}", flush=True)
+        x, y = mock_arrays(lib, args.ft_mock, pre, args.seed + 1)
+        tr = np.arange(len(y))
+        stage1 = Stage1(Path(args.stage1))
+        mock_test = stage1.manifest["metrics"]["test"]
+    else:
+        x, y = mock_arrays(lib, args.n, pre, args.seed)
+        tr, va, te = stratified_split(y, seed=args.seed)
+        print(f"[2/5] stage 1: mock pretraining on {len(tr)} spectra", flush=True)
+        config = {k: v for k, v in entry["config"].items() if k != "input_shape"}
+        stage1 = fit("resnet_regressor", survey="lamost-lrs", config=config, train=(x[tr], y[tr]),
+                     val=(x[va], y[va]), test=(x[te], y[te]), epochs=args.epochs, batch_size=64, lr=1e-3,
+                     seed=args.seed, patience=3, augment=aug, output=out / "stage1_mock", overwrite=True,
+                     name="resnet-lamost", verbose=2)
+        mock_test = stage1.metrics
 
     print("[3/5] real LAMOST spectra: mock-only model and the chi2 baseline", flush=True)
     paths, y_real = real_lamost(Path(args.fixtures))
@@ -159,13 +179,13 @@ def main(argv=None) -> int:
 
     print(f"[4/5] stage 2: {args.folds}-fold fine-tuning on {len(paths)} real spectra", flush=True)
     rng = np.random.default_rng(args.seed)
-    keep_mock = rng.choice(tr, size=min(1500, len(tr)), replace=False)
+    keep_mock = rng.choice(tr, size=min(args.ft_mock, len(tr)), replace=False)
     pred_cv = np.full(len(y_real), np.nan, np.float32)
 
     def finetune(idx, name):
-        xr = np.concatenate([np.repeat(x_real[idx], 10, axis=0), x[keep_mock]])
-        yr = np.concatenate([np.repeat(y_real[idx], 10), y[keep_mock]])
-        return fit(stage1.model_dir, train=(xr, yr), epochs=args.ft_epochs, batch_size=32, lr=2e-4,
+        xr = np.concatenate([np.repeat(x_real[idx], args.real_repeat, axis=0), x[keep_mock]])
+        yr = np.concatenate([np.repeat(y_real[idx], args.real_repeat), y[keep_mock]])
+        return fit(stage1.model_dir, train=(xr, yr), epochs=args.ft_epochs, batch_size=32, lr=args.ft_lr,
                    seed=args.seed, patience=args.ft_epochs, augment=aug, output=out / name, overwrite=True,
                    name="resnet-lamost", verbose=0)
 
@@ -177,6 +197,7 @@ def main(argv=None) -> int:
 
     print("[5/5] final fine-tune on all real spectra", flush=True)
     final = finetune(np.arange(len(y_real)), "stage2_final")
+    np.save(out / "real_kfold_predictions.npy", pred_cv)
     summary = {
         "mock_test": mock_test, "real_mock_only": real_mock_only, "real_finetuned_kfold": real_kfold,
         "real_chi2_sdss_eigen": real_chi2,
@@ -205,19 +226,22 @@ def install(final, stage1, summary, libraries, args, n_train) -> None:
     entry["weights"] = {"file": dst_name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     entry["metrics"] = {k: summary[k] for k in ("mock_test", "real_mock_only", "real_finetuned_kfold",
                                                 "real_chi2_sdss_eigen")}
+    if args.stage1:  # stage 1 was run earlier by this recipe: keep its record
+        first = dict(entry["training"]["stages"][0], reused_from=str(args.stage1))
+    else:
+        first = {"stage": "mock pretraining", "libraries": libraries, "n_mock": args.n, "n_train": n_train,
+                 "split": "7:1:2 stratified", "profiles": ["lamost-dr1", "lamost-lrs"],
+                 "snr": "log-normal, median 22, sigma 0.65 dex(e), clipped 5-200", "epochs": args.epochs,
+                 **{k: stage1.manifest["training"].get(k) for k in ("epochs_run", "commit", "versions")}}
     entry["training"] = {
-        "recipe": "python zoo/recipes/resnet_lamost.py --output runs/resnet-lamost --install"
-                  + (" --quick" if args.quick else ""),
+        "recipe": "python zoo/recipes/resnet_lamost.py " + " ".join(sys.argv[1:]),
         "seed": args.seed, "seconds": summary["seconds"],
-        "stages": [
-            {"stage": "mock pretraining", "libraries": libraries, "n_mock": args.n, "n_train": n_train,
-             "split": "7:1:2 stratified", "profiles": ["lamost-dr1", "lamost-lrs"],
-             "snr": "log-normal, median 22, sigma 0.65 dex(e), clipped 5-200", "epochs": args.epochs,
-             **{k: stage1.manifest["training"].get(k) for k in ("epochs_run", "commit", "versions")}},
-            {"stage": "fine-tuning on real LAMOST", "n_real": summary["real_set"]["n"],
-             "data": summary["real_set"]["source"], "mixed_with_mock": 1500, "real_repeat": 10,
-             "epochs": args.ft_epochs, "lr": 2e-4, "validation": f"{args.folds}-fold CV (metrics), then all"},
-        ],
+        "stages": [first, {
+            "stage": "fine-tuning on real LAMOST", "n_real": summary["real_set"]["n"],
+            "data": summary["real_set"]["source"], "mixed_with_mock": args.ft_mock,
+            "real_repeat": args.real_repeat, "epochs": args.ft_epochs, "lr": args.ft_lr,
+            "validation": f"{args.folds}-fold CV (metrics), then all",
+            "commit": final.manifest["training"].get("commit")}],
     }
     (REPO / "zoo" / "resnet-lamost.json").write_text(json.dumps(entry, indent=2) + "\n")
     print(f"installed {dst_name} ({len(data)} bytes) and updated zoo/resnet-lamost.json")
