@@ -183,7 +183,8 @@ def save(model, manifest: dict, directory: str | os.PathLike) -> dict:
     ``weights`` (file, sha256, size), ``params``, ``flops`` and ``versions`` are filled
     in; ``training``, ``metrics``, ``licence`` and ``citations`` get defaults when
     absent. The manifest must describe ``model``: it is rebuilt from the manifest's
-    architecture and config and the saved weights are loaded into it as a check.
+    architecture and config, the model's weights are copied into it (a mismatch raises)
+    and that uncompiled copy is saved, so the file holds weights only, no optimizer state.
     ``load(directory)`` gives the model back.
 
     Parameters
@@ -215,13 +216,12 @@ def save(model, manifest: dict, directory: str | os.PathLike) -> dict:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     wfile = directory / f"{name}.weights.h5"
-    model.save_weights(wfile)
-    try:
-        rebuilt.load_weights(wfile)
+    try:  # the uncompiled rebuild holds the weights only: no optimizer state (a third of the size)
+        rebuilt.set_weights(model.get_weights())
     except Exception as exc:
-        wfile.unlink(missing_ok=True)
         raise ZooError(f"save: the weights of this model do not fit the manifest's {manifest['architecture']} "
                        f"config: {exc}") from None
+    rebuilt.save_weights(wfile)
     manifest["weights"] = {"file": wfile.name, "sha256": sha256_file(wfile), "size": wfile.stat().st_size}
     manifest["params"] = models.count_params(rebuilt)
     manifest["flops"] = models.count_flops(rebuilt)

@@ -278,8 +278,7 @@ def install(task: str, result: dict, args) -> None:
         }
         stage = trained["training"]["stages"][-1]
         entry["training"] = {
-            "recipe": f"python zoo/recipes/sdss_classifiers.py --output {args.output} --install"
-                      + (" --quick" if args.quick else ""),
+            "recipe": "python zoo/recipes/sdss_classifiers.py " + " ".join(sys.argv[1:]),
             "seed": args.seed, "seconds": run["seconds"],
             "stages": [{
                 "stage": "mock training", "libraries": result["libraries"], "profile": "sdss",
