@@ -294,6 +294,7 @@ def install(task: str, result: dict, args) -> None:
         }
         cites = [c for c in entry.get("citations", []) if not c.startswith("Training templates")]
         entry["citations"] = cites + [TEMPLATE_CITATION]
+        entry["licence"] = "BSD-3-Clause (manifest and weights)"
         entry["params"], entry["flops"] = trained.get("params", entry["params"]), trained.get("flops", entry["flops"])
         path.write_text(json.dumps(entry, indent=2) + "\n")
         print(f"installed {dst} ({len(data)} bytes) and updated zoo/{name}.json")
