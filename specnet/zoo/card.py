@@ -53,9 +53,21 @@ def _metrics_table(metrics: dict, task: str) -> str:
     return markdown_table(rows, columns, floatfmt=".2f")
 
 
+def _per_class_lines(metrics: dict) -> list[str]:
+    """Per-class precision, recall and F1 of a classifier's mock test (as Liu & Wang's Table 3)."""
+    block = metrics.get("mock_test")
+    if not (isinstance(block, dict) and isinstance(block.get("precision"), dict)):
+        return []
+    rows = [{"class": c, "precision": block["precision"][c], "recall": block["recall"].get(c),
+             "f1": block["f1"].get(c), "support": block.get("support", {}).get(c)} for c in block["precision"]]
+    return ["Per class, on the mock test split:", "",
+            markdown_table(rows, {"class": "class", "precision": "precision", "recall": "recall", "f1": "F1",
+                                  "support": "N"}, floatfmt=".2f"), ""]
+
+
 def _same_run_lines(metrics: dict) -> list[str]:
     """A classifier's comparison with the baselines trained in the same run, and its real predictions."""
-    lines = []
+    lines = _per_class_lines(metrics)
     same = metrics.get("same_run")
     if isinstance(same, dict) and same:
         rows = []

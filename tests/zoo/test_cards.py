@@ -28,7 +28,8 @@ def test_card_shows_mock_and_real_metrics_side_by_side():
 def test_classifier_card_compares_the_same_run_baselines_and_lists_real_predictions():
     manifest = dict(zoo.info("bertcnn-sdss-f"))
     manifest["metrics"] = {
-        "mock_test": {"n": 300, "accuracy": 0.9, "macro_f1": 0.89},
+        "mock_test": {"n": 300, "accuracy": 0.9, "macro_f1": 0.89, "precision": {"F2": 0.81, "F5": 0.9},
+                      "recall": {"F2": 0.7, "F5": 0.95}, "f1": {"F2": 0.75, "F5": 0.92}, "support": {"F2": 100, "F5": 200}},
         "real": {"n": 30, "n_exact": 29, "exact_accuracy": 0.41, "nearest_class_accuracy": 0.43,
                  "mean_abs_subtype_error": 2.1},
         "real_predictions": [{"path": "sdss/x.fits", "survey": "SDSS", "label": "F9", "predicted": "F5"}],
@@ -40,3 +41,4 @@ def test_classifier_card_compares_the_same_run_baselines_and_lists_real_predicti
     assert "## Against the baselines trained in the same run" in card and "SVM (linear)" in card
     assert "min-χ² to SDSS eigen-templates" in card and "0.97" in card and "accuracy 0.91" in card
     assert "| sdss/x.fits" in card and "F5" in card
+    assert "| F2    |      0.81 |   0.70 | 0.75 | 100 |" in card
