@@ -116,3 +116,17 @@ def test_flag_rules():
     assert flag_strings(rows) == ["ood", ""]
     with pytest.raises(ValueError, match="Received: thresholds="):
         thresholds_for({"thresholds": {"low_sn": 3}})
+
+
+@pytest.mark.parametrize("name, path, label", [
+    ("bertcnn-sdss-f", SDSS_STAR, "F9"),                                       # DR8+ pipeline: F9, S/N 66
+    ("cnn-sdss-f", SDSS_STAR, "F9"),
+    ("bertcnn-sdss-g", FIXTURES / "sdss/spSpec_dr7/spSpec-52885-1117-287.fit", "G0"),  # DR7, Hammer: G0
+    ("cnn-sdss-g", FIXTURES / "sdss/spSpec_dr7/spSpec-52885-1117-287.fit", "G0"),
+])
+def test_trained_classifiers_type_real_sdss_stars(classifiers, name, path, label):
+    """Trained on mock spectra only, the zoo's classifiers get these real SDSS stars right."""
+    zm = classifiers[name]
+    assert zm.trained, f"{name} has no weights in the package"
+    row = zm.classify(path)[0]
+    assert row["label"] == label and "non_stellar" not in row["flags"]

@@ -22,7 +22,7 @@ ZOO = Path(__file__).resolve().parents[1]
 
 REGRESSION_LABELS = {"scale": "O0=0..M9=69", "min": 20.0, "max": 69.0}
 SDSS_TASKS = {"k": ["K1", "K3", "K5", "K7"], "f": ["F2", "F5", "F9"], "g": ["G0", "G2", "G5"]}
-LICENCE = "BSD-3-Clause (manifest and weights)"
+LICENCE = "BSD-3-Clause (weights and manifest); training templates keep their own terms, see citations"
 
 
 def full_config(architecture: str, **overrides) -> dict:

@@ -59,6 +59,7 @@ WIDE_SNR = (10.0, 100.0)
 TASKS = {"k": ("K1", "K3", "K5", "K7"), "f": ("F2", "F5", "F9"), "g": ("G0", "G2", "G5")}
 #: Liu & Wang (2022), Table 4: BERT-CNN accuracy, the target on the mock test.
 PAPER_ACCURACY = {"k": 0.93, "f": 0.91, "g": 0.92}
+LICENCE = "BSD-3-Clause (weights and manifest); training templates keep their own terms, see citations"
 TEMPLATE_CITATION = (
     "Training templates (see shared/data/README.md): SDSS spEigenStar templates (SDSS idlspec2d); "
     "Covey et al. 2007, AJ 134, 2398 and Kesseli et al. 2017, ApJS 230, 16 (Hammer templates); "
@@ -294,7 +295,7 @@ def install(task: str, result: dict, args) -> None:
         }
         cites = [c for c in entry.get("citations", []) if not c.startswith("Training templates")]
         entry["citations"] = cites + [TEMPLATE_CITATION]
-        entry["licence"] = "BSD-3-Clause (manifest and weights)"
+        entry["licence"] = LICENCE
         entry["params"], entry["flops"] = trained.get("params", entry["params"]), trained.get("flops", entry["flops"])
         path.write_text(json.dumps(entry, indent=2) + "\n")
         print(f"installed {dst} ({len(data)} bytes) and updated zoo/{name}.json")
