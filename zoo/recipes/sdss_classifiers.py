@@ -178,6 +178,11 @@ def run_task(task: str, lib, args, out: Path) -> dict:
     names = {"bert_cnn": f"bertcnn-sdss-{task}", "cnn": f"cnn-sdss-{task}"}
     pre = preprocess_config(zoo.info(names["bert_cnn"]))
     print(f"[{task.upper()}] {classes}: {args.n_per_class} mock spectra per subclass", flush=True)
+    held = None
+    if args.holdout_library:  # an experiment: train without one library, test on mocks from it alone
+        held = mock_task(lib.filter(libraries=args.holdout_library), classes, max(2, args.n_per_class // 5), pre,
+                         args.seed + 20_000 + 10_000 * "kfg".index(task))
+        lib = lib.filter(libraries=[n for n in set(lib.libraries) if n != args.holdout_library])
     x, y, part = mock_task(lib, classes, args.n_per_class, pre, args.seed + 10_000 * "kfg".index(task))
     tr, va, te = split_groups(y, part, args.seed)
     te_win, te_wide = te[part[te] == 0], te[part[te] == 1]
@@ -206,6 +211,8 @@ def run_task(task: str, lib, args, out: Path) -> dict:
                  "epochs_run": res.manifest["training"]["epochs_run"],
                  "mock_test": classification_metrics(y[te_win], zm.predict_array(x[te_win]), classes),
                  "mock_test_wide": classification_metrics(y[te_wide], zm.predict_array(x[te_wide]), classes)}
+        if held is not None:
+            entry["mock_test_heldout_library"] = classification_metrics(held[1], zm.predict_array(held[0]), classes)
         if x_real is not None:
             proba = zm.predict_array(x_real)
             entry["real"] = real_scores(real_labels, proba.argmax(1), classes)
@@ -229,6 +236,8 @@ def run_task(task: str, lib, args, out: Path) -> dict:
     entry = {"C": C, "n_train": int(n_svm), "seconds": round(time.time() - t0),
              "mock_test": classification_metrics(y[te_win], svm.predict(x[te_win]), classes),
              "mock_test_wide": classification_metrics(y[te_wide], svm.predict(x[te_wide]), classes)}
+    if held is not None:
+        entry["mock_test_heldout_library"] = classification_metrics(held[1], svm.predict(held[0]), classes)
     if x_real is not None:
         pred = svm.predict(x_real)
         entry["real"] = real_scores(real_labels, pred, classes)
@@ -317,9 +326,13 @@ def main(argv=None) -> int:
     ap.add_argument("--svm-max-train", type=int, default=3000, help="SVM training spectra (a subsample)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--output", default="runs/sdss")
+    ap.add_argument("--holdout-library", help="experiment (not for --install): train without this template "
+                    "library and also test on mock spectra made from it alone, e.g. MILES")
     ap.add_argument("--quick", action="store_true", help="tiny sizes to check the recipe runs")
     ap.add_argument("--install", action="store_true", help="write weights and manifests into zoo/")
     args = ap.parse_args(argv)
+    if args.holdout_library and args.install:
+        ap.error("--holdout-library is an experiment: the zoo's weights are trained on every library (no --install)")
     if args.quick:
         args.n_per_class, args.epochs, args.svm_cs, args.svm_max_train = 60, 1, [0.01], 200
 
