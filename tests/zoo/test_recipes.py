@@ -65,3 +65,9 @@ def test_quick_run_trains_all_methods_and_scores_real_stars(tmp_path):
             assert 0 <= method["mock_test"]["accuracy"] <= 1 and method["mock_test"]["n"] == result["n_test_window"]
     for arch in ("bertcnn-sdss-f", "cnn-sdss-f"):             # a loadable model folder per network
         assert zoo.load(out / arch / "model").classes == ["F2", "F5", "F9"]
+
+
+def test_holdout_experiment_cannot_install_weights(capsys):
+    with pytest.raises(SystemExit):
+        sdss.main(["--holdout-library", "MILES", "--install"])
+    assert "--holdout-library is an experiment" in capsys.readouterr().err
