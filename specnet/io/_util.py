@@ -76,10 +76,9 @@ def as_float(value, sentinels=(-9999.0, -999.0, 99999.0)) -> float | None:
 def header_float(header, *keys) -> float | None:
     """The first of ``keys`` present in ``header`` as a float (``None`` if none is)."""
     for key in keys:
-        if key in header:
-            value = as_float(header.get(key))
-            if value is not None:
-                return value
+        value = as_float(header.get(key))  # one lookup: a missing card gives None
+        if value is not None:
+            return value
     return None
 
 
@@ -200,8 +199,8 @@ def table_hdu(hdul, required: set[str], names: tuple[str, ...] = (), start: int 
         if header is None or str(header.get("XTENSION", "")).strip() not in ("BINTABLE", "TABLE"):
             continue
         nfields = int(header.get("TFIELDS", 0) or 0)
-        lookup = {str(header.get(f"TTYPE{i}", "")).strip().lower(): str(header.get(f"TTYPE{i}", "")).strip()
-                  for i in range(1, nfields + 1)}
+        names = [str(header.get(f"TTYPE{i}", "")).strip() for i in range(1, nfields + 1)]
+        lookup = {name.lower(): name for name in names}
         if required <= set(lookup):
             return hdu, lookup
     return None, {}

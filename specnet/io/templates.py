@@ -70,8 +70,13 @@ def _zero_mask(flux: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------- sdss-eigenstar
 def _eigen_names(header, nrows: int) -> list[str] | None:
-    names = [header.get(f"NAME{i}") for i in range(nrows)]
-    return None if any(n is None for n in names) else [str(n).strip() for n in names]
+    names = []
+    for i in range(nrows):  # stop at the first missing card: identify runs this on every 2-D image
+        name = header.get(f"NAME{i}")
+        if name is None:
+            return None
+        names.append(str(name).strip())
+    return names
 
 
 def identify_eigenstar(hdul) -> bool:
