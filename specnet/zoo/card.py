@@ -42,11 +42,11 @@ def _metrics_table(metrics: dict, task: str) -> str:
         if task == "regression":
             rows.append({"set": title, **{k: block.get(k) for k in REGRESSION_COLUMNS}})
         elif key != "same_run":
-            # real sets: accuracy over the spectra whose label is one of the classes (n_exact of n)
-            rows.append({"set": title, **{k: block.get(k) for k in CLASSIFICATION_COLUMNS},
-                         **({"accuracy": block["exact_accuracy"],
-                             "set": f"{title}; accuracy on the {block.get('n_exact')} labelled with one of the classes"}
-                            if "exact_accuracy" in block else {})})
+            row = {"set": title, **{k: block.get(k) for k in CLASSIFICATION_COLUMNS}}
+            if "exact_accuracy" in block:  # a real set: accuracy over the n_exact labelled with one of the classes
+                row["accuracy"] = block["exact_accuracy"]
+                row["set"] = f"{title}; accuracy on the {block.get('n_exact')} labelled with one of the classes"
+            rows.append(row)
     if not rows:
         return "_No metrics yet: this entry is not trained._"
     columns = {"set": "data", **(REGRESSION_COLUMNS if task == "regression" else CLASSIFICATION_COLUMNS)}
@@ -77,9 +77,9 @@ def _same_run_lines(metrics: dict) -> list[str]:
                          "wide": m.get("mock_test_wide_accuracy"), "exact": real.get("exact_accuracy"),
                          "nearest": real.get("nearest_class_accuracy"), "dsub": real.get("mean_abs_subtype_error")})
         target = metrics.get("paper_target_accuracy")
+        paper = f"Liu & Wang's Table 4 reports BERT-CNN accuracy {target} on real DR10 spectra." if target else ""
         lines += ["## Against the baselines trained in the same run", "",
-                  "Same mock training split for every method; the χ² fit has no training. "
-                  + (f"Liu & Wang's Table 4 reports BERT-CNN accuracy {target} on real DR10 spectra." if target else ""),
+                  "Same mock training split for every method; the χ² fit has no training. " + paper,
                   "", markdown_table(rows, {"method": "method", "mock": "mock acc. (paper S/N)",
                                             "wide": "mock acc. (wide S/N)", "exact": "real acc.",
                                             "nearest": "real nearest-class acc.", "dsub": "real mean |Δ subtype|"},

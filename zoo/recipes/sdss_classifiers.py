@@ -108,6 +108,7 @@ def real_stars(fixtures: Path, letter: str):
     SDSS sky fibres (S/N < 1, labelled STAR by the pipeline) are left out: their labels mean nothing.
     """
     from specnet.labels import LabelError, parse_subtype
+    from specnet.metrics import class_letters
 
     rows = []
     with open(fixtures / "index.csv", newline="") as fh:
@@ -118,7 +119,7 @@ def real_stars(fixtures: Path, letter: str):
                 st = parse_subtype(row["subclass"])
             except LabelError:
                 continue
-            if "OBAFGKM"[int(st // 10)] == letter.upper():
+            if class_letters([st])[0] == letter.upper():
                 rows.append((str(fixtures / row["path"]), row["subclass"], row["survey"]))
     return rows
 
@@ -141,6 +142,18 @@ def real_scores(true_labels, pred_idx, classes) -> dict:
     if exact.any():
         m = classification_metrics([b for b, e in zip(base, exact) if e], np.asarray(pred_idx)[exact], classes)
         out["exact_accuracy"] = m["accuracy"]
+    return out
+
+
+def score(predict, tests: dict, x_real, real_labels, classes) -> dict:
+    """Metrics of ``predict`` (X -> class indices) on each mock test ``{key: (X, y)}`` and on the real stars."""
+    from specnet.metrics import classification_metrics
+
+    out = {key: classification_metrics(y, predict(x), classes) for key, (x, y) in tests.items()}
+    if x_real is not None:
+        pred = predict(x_real)
+        out["real"] = real_scores(real_labels, pred, classes)
+        out["real_predictions"] = [classes[i] for i in pred]
     return out
 
 
@@ -169,7 +182,6 @@ def run_task(task: str, lib, args, out: Path) -> dict:
     from specnet.data import AugmentConfig
     from specnet.io import read_spectrum
     from specnet.labels import parse_subtype
-    from specnet.metrics import classification_metrics
     from specnet.preprocess import preprocess
     from specnet.train import fit
     from specnet.zoo.manifest import preprocess_config
@@ -193,10 +205,14 @@ def run_task(task: str, lib, args, out: Path) -> dict:
 
     st = np.array([parse_subtype(c) for c in classes])
     near = (lib.subtypes >= st.min() - 2) & (lib.subtypes <= st.max() + 2)
-    result = {"classes": classes, "libraries": sorted(set(lib.libraries[near])), "n_mock": int(len(y)), "n_train": int(len(tr)), "n_val": int(len(va)),
-              "n_test_window": int(len(te_win)), "n_test_wide": int(len(te_wide)), "methods": {},
+    result = {"classes": classes, "libraries": sorted(set(lib.libraries[near])), "n_mock": int(len(y)),
+              "n_train": int(len(tr)), "n_val": int(len(va)), "n_test_window": int(len(te_win)),
+              "n_test_wide": int(len(te_wide)), "methods": {},
               "real_set": [{"path": str(Path(p).relative_to(Path(args.fixtures))), "label": lbl, "survey": sv}
                            for p, lbl, sv in real]}
+    tests = {"mock_test": (x[te_win], y[te_win]), "mock_test_wide": (x[te_wide], y[te_wide])}
+    if held is not None:
+        tests["mock_test_heldout_library"] = held[:2]
     aug = AugmentConfig(noise_snr=None, rv_shift_kms=10.0, tilt=0.0, mask_runs=0.1, mask_run_max=0.05,
                         seed=args.seed)
     for arch, name in names.items():
@@ -209,14 +225,7 @@ def run_task(task: str, lib, args, out: Path) -> dict:
         zm = zoo.load(res.model_dir)
         entry = {"model_dir": str(res.model_dir), "seconds": round(time.time() - t0),
                  "epochs_run": res.manifest["training"]["epochs_run"],
-                 "mock_test": classification_metrics(y[te_win], zm.predict_array(x[te_win]), classes),
-                 "mock_test_wide": classification_metrics(y[te_wide], zm.predict_array(x[te_wide]), classes)}
-        if held is not None:
-            entry["mock_test_heldout_library"] = classification_metrics(held[1], zm.predict_array(held[0]), classes)
-        if x_real is not None:
-            proba = zm.predict_array(x_real)
-            entry["real"] = real_scores(real_labels, proba.argmax(1), classes)
-            entry["real_predictions"] = [classes[i] for i in proba.argmax(1)]
+                 **score(lambda xs: zm.predict_array(xs).argmax(1), tests, x_real, real_labels, classes)}
         result["methods"][arch] = entry
         print(f"      {name}: mock accuracy {entry['mock_test']['accuracy']:.3f} (wide S/N "
               f"{entry['mock_test_wide']['accuracy']:.3f}); real {entry.get('real')}", flush=True)
@@ -233,22 +242,13 @@ def run_task(task: str, lib, args, out: Path) -> dict:
         if best is None or acc > best[0]:
             best = (acc, C, svm)
     _, C, svm = best
-    entry = {"C": C, "n_train": int(n_svm), "seconds": round(time.time() - t0),
-             "mock_test": classification_metrics(y[te_win], svm.predict(x[te_win]), classes),
-             "mock_test_wide": classification_metrics(y[te_wide], svm.predict(x[te_wide]), classes)}
-    if held is not None:
-        entry["mock_test_heldout_library"] = classification_metrics(held[1], svm.predict(held[0]), classes)
-    if x_real is not None:
-        pred = svm.predict(x_real)
-        entry["real"] = real_scores(real_labels, pred, classes)
-        entry["real_predictions"] = [classes[i] for i in pred]
-    result["methods"]["svm"] = entry
+    result["methods"]["svm"] = {"C": C, "n_train": int(n_svm), "seconds": round(time.time() - t0),
+                                **score(svm.predict, tests, x_real, real_labels, classes)}
 
     chi2, n_t = chi2_model(Path(args.templates), classes, pre)
     if chi2 is not None and x_real is not None:
-        pred = chi2.predict(x_real).astype(int)
-        result["methods"]["chi2_sdss_eigen"] = {"n_templates": n_t, "real": real_scores(real_labels, pred, classes),
-                                               "real_predictions": [classes[i] for i in pred]}
+        result["methods"]["chi2_sdss_eigen"] = {
+            "n_templates": n_t, **score(lambda xs: chi2.predict(xs).astype(int), {}, x_real, real_labels, classes)}
     acc = {m: v["mock_test"]["accuracy"] for m, v in result["methods"].items() if "mock_test" in v}
     print(f"[{task.upper()}] mock accuracy (paper windows): {acc}; target BERT-CNN >= {PAPER_ACCURACY[task]}",
           flush=True)
